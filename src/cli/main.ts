@@ -1,0 +1,23 @@
+// The `capos` command line.
+import { Command } from "commander";
+import { selftestCpu } from "./selftest.js";
+
+const program = new Command();
+program.name("capos").description("capos: a capability OS and the x86-64 machine it runs on").version("0.1.0");
+
+const selftest = program.command("selftest").description("run built-in conformance suites");
+selftest
+  .command("cpu")
+  .description("run x86-64 single-instruction conformance vectors (JSONL file or directory)")
+  .option("--vectors <path>", "vector file or directory (default: ../shared/conformance/x86-64)")
+  .option("--filter <prefix>", "only vectors whose id starts with this prefix")
+  .option("--max-failures <n>", "how many failures to print in detail", "20")
+  .option("-v, --verbose", "print every failure")
+  .action((opts) => {
+    process.exitCode = selftestCpu(opts);
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`capos: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,4 @@
+// Instruction family "bits" (rows and semantics are added by its owner).
+import { defineRows } from "../table.js";
+
+defineRows("bits", []);

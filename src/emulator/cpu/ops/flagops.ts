@@ -1,0 +1,4 @@
+// Instruction family "flagops" (rows and semantics are added by its owner).
+import { defineRows } from "../table.js";
+
+defineRows("flagops", []);

@@ -1,0 +1,20 @@
+// Loads every instruction family so its rows join the table. One line per family.
+import "./alu.js";
+import "./shift.js";
+import "./muldiv.js";
+import "./bits.js";
+import "./bmi.js";
+import "./cond.js";
+import "./flagops.js";
+import "./move.js";
+import "./stack.js";
+import "./string.js";
+import "./branch.js";
+import "./control.js";
+import "./misc.js";
+import "./io.js";
+import "./system.js";
+import "./sse-move.js";
+import "./sse-fp.js";
+import "./sse-cvt.js";
+import "./sse-int.js";

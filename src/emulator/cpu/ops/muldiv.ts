@@ -1,0 +1,4 @@
+// Instruction family "muldiv" (rows and semantics are added by its owner).
+import { defineRows } from "../table.js";
+
+defineRows("muldiv", []);
