@@ -402,10 +402,9 @@ export class Cpu {
       this.dv.setInt32(p + 4, vhi, true);
       return;
     }
-    // Check both halves are writable before changing anything (no partial writes on a fault).
+    // Check every byte is writable before changing anything (no partial writes on a fault).
     const hi2 = lo >>> 0 > 0xfffffffb ? hi + 1 : hi;
-    this.translate(lo, hi, ACC_WRITE, this.needW);
-    this.translate((lo + 4) | 0, hi2, ACC_WRITE, this.needW);
+    this.probeWrite(lo, hi, 8);
     this.writeSlow(lo, hi, 4, vlo, this.needW);
     this.writeSlow((lo + 4) | 0, hi2, 4, vhi, this.needW);
   }
@@ -414,8 +413,8 @@ export class Cpu {
   probeWrite(lo: number, hi: number, size: number): void {
     this.translate(lo, hi, ACC_WRITE, this.needW);
     const last = (lo >>> 0) + size - 1;
-    if (((last >>> 12) & 0xfffff) !== ((lo >>> 12) & 0xfffff)) {
-      this.translate(last | 0, last > 0xffffffff ? hi + 1 : hi, ACC_WRITE, this.needW);
+    if ((lo & 0xfff) + size > 0x1000) {
+      this.translate(last & -4096, last > 0xffffffff ? hi + 1 : hi, ACC_WRITE, this.needW);
     }
   }
 
@@ -438,10 +437,11 @@ export class Cpu {
       }
       return this.mem.read(p, size);
     }
-    // Crosses a page: translate both pages first so a fault leaves nothing half-done.
+    // Crosses a page: translate both pages first so a fault leaves nothing half-done
+    // (CR2 then names the first byte of the faulting page, as on hardware).
     const hi2 = lo >>> 0 > 0xffffffff - size ? hi + 1 : hi;
     this.translate(lo, hi, ACC_READ, need);
-    this.translate((lo + size - 1) | 0, hi2, ACC_READ, need);
+    this.translate((lo + size - 1) & -4096, hi2, ACC_READ, need);
     let v = 0;
     for (let k = 0; k < size; k++) {
       const a = (lo + k) | 0;
@@ -460,7 +460,7 @@ export class Cpu {
     }
     const hi2 = lo >>> 0 > 0xffffffff - size ? hi + 1 : hi;
     this.translate(lo, hi, ACC_WRITE, need);
-    this.translate((lo + size - 1) | 0, hi2, ACC_WRITE, need);
+    this.translate((lo + size - 1) & -4096, hi2, ACC_WRITE, need);
     for (let k = 0; k < size; k++) {
       const p = this.translate((lo + k) | 0, (lo >>> 0) + k > 0xffffffff ? hi + 1 : hi, ACC_WRITE, need);
       this.physWrite(p, 1, v >>> (8 * k));
