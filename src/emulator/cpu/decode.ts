@@ -29,10 +29,14 @@ interface OpcodeSlot {
 }
 
 let slots: (OpcodeSlot | undefined)[] | null = null;
+/** VEX rows, keyed the same way (map * 256 + opcode) in their own opcode space; built with `slots`. */
+let vexSlots: (OpcodeSlot | undefined)[] = [];
 
 function buildSlots(): (OpcodeSlot | undefined)[] {
-  const table: (OpcodeSlot | undefined)[] = new Array(4 * 256);
+  const legacy: (OpcodeSlot | undefined)[] = new Array(4 * 256);
+  vexSlots = new Array(4 * 256);
   for (const row of allRows()) {
+    const table = row.vex ? vexSlots : legacy;
     const opcodes = row.plusReg ? [0, 1, 2, 3, 4, 5, 6, 7].map((r) => row.opcode + r) : [row.opcode];
     for (const opc of opcodes) {
       const key = row.map * 256 + opc;
@@ -45,7 +49,7 @@ function buildSlots(): (OpcodeSlot | undefined)[] {
       slot.prefixMask |= 1 << row.prefix;
     }
   }
-  return table;
+  return legacy;
 }
 
 /** Forget the derived decode tables (after rows were added). */
@@ -101,6 +105,9 @@ export function decode(src: CodeSource, mode: number, insn: Insn, hooks: DecodeH
   insn.reg = 0;
   insn.rm = 0;
   insn.modrm = -1;
+  insn.vex = false;
+  insn.vexL = 0;
+  insn.vvvv = 0;
 
   let pos = 0;
   let seg = -1;
@@ -126,27 +133,58 @@ export function decode(src: CodeSource, mode: number, insn: Insn, hooks: DecodeH
     if (is64 && (b & 0xf0) === 0x40) { rex = b; continue; }
     break;
   }
-  insn.rex = rex;
+  // VEX prefix (C4 three-byte, C5 two-byte). In 64-bit mode C4/C5 always start one;
+  // elsewhere only when the next byte looks like ModRM.mod = 11, else they are LES/LDS.
+  // VEX.R/X/B/W are folded into `rex` (W only in 64-bit mode, where it sizes y operands).
+  let vexMap = MAP_1;
+  let vexPfx = PFX_NP;
+  let vexW = 0;
+  let vvvv = 0;
+  if ((b & 0xfe) === 0xc4 && (is64 || (src.byte(pos) & 0xc0) === 0xc0)) {
+    // 66, F2, F3, LOCK or REX before VEX is #UD.
+    if (rex !== 0 || insn.prefix66 || lastRep !== 0 || insn.lock) return fail(insn, hooks, DECODE_UD, pos);
+    const b1 = src.byte(pos++);
+    let last = b1; // the byte holding W vvvv L pp
+    let rxb = (~b1 >> 5) & 4; // R
+    if (b === 0xc4) {
+      rxb |= (~b1 >> 5) & 3; // X, B
+      const mmmmm = b1 & 0x1f;
+      if (mmmmm < 1 || mmmmm > 3) return fail(insn, hooks, DECODE_UD, pos);
+      vexMap = mmmmm; // 1 = 0F, 2 = 0F 38, 3 = 0F 3A: the MAP_* numbering
+      last = src.byte(pos++);
+      vexW = last >> 7;
+    } else {
+      vexMap = MAP_0F;
+    }
+    vvvv = (~last >> 3) & 15;
+    insn.vex = true;
+    insn.vexL = (last >> 2) & 1;
+    vexPfx = last & 3; // 0 none, 1 66, 2 F3, 3 F2: the PFX_* numbering
+    rex = is64 ? 0x40 | (vexW << 3) | rxb : 0;
+    b = src.byte(pos++);
+  }
+  insn.rex = insn.vex ? 0 : rex;
   const rexW = (rex & 8) !== 0;
   const rexR = (rex & 4) << 1; // → 8
   const rexX = (rex & 2) << 2;
   const rexB = (rex & 1) << 3;
 
-  let map = MAP_1;
-  if (b === 0x0f) {
+  let map = vexMap;
+  if (b === 0x0f && !insn.vex) {
     map = MAP_0F;
     b = src.byte(pos++);
     if (b === 0x38) { map = MAP_0F38; b = src.byte(pos++); }
     else if (b === 0x3a) { map = MAP_0F3A; b = src.byte(pos++); }
   }
   const opcode = b;
-  const slot = slots[map * 256 + opcode];
+  const slot = (insn.vex ? vexSlots : slots)[map * 256 + opcode];
   if (!slot) return fail(insn, hooks, DECODE_UD, pos);
 
   // Mandatory prefix: F2/F3 (last wins) take precedence over 66, and only count
   // as mandatory when a row of this opcode uses them.
   let pfx = PFX_NP;
-  if (lastRep === 0xf3 && (slot.prefixMask & (1 << PFX_F3))) pfx = PFX_F3;
+  if (insn.vex) pfx = vexPfx;
+  else if (lastRep === 0xf3 && (slot.prefixMask & (1 << PFX_F3))) pfx = PFX_F3;
   else if (lastRep === 0xf2 && (slot.prefixMask & (1 << PFX_F2))) pfx = PFX_F2;
   else if (insn.prefix66 && (slot.prefixMask & (1 << PFX_66))) pfx = PFX_66;
 
@@ -162,7 +200,8 @@ export function decode(src: CodeSource, mode: number, insn: Insn, hooks: DecodeH
   }
   insn.modrm = modrm;
 
-  // Select the row.
+  // Select the row. A VEX row checks the VEX.W bit itself (it is ignored only for sizing).
+  const wBit = insn.vex ? vexW === 1 : rexW;
   let row: OpRow | null = null;
   for (let k = 0; k < slot.rows.length; k++) {
     const r = slot.rows[k]!;
@@ -171,8 +210,9 @@ export function decode(src: CodeSource, mode: number, insn: Insn, hooks: DecodeH
     if (r.form === FORM_REG && mod !== 3) continue;
     if (r.form === FORM_MEM && mod === 3) continue;
     if (r.fixedModrm >= 0 && r.fixedModrm !== modrm) continue;
-    if (r.rexW === 1 && !rexW) continue;
-    if (r.rexW === 0 && rexW) continue;
+    if (r.rexW === 1 && !wBit) continue;
+    if (r.rexW === 0 && wBit) continue;
+    if (r.vexL >= 0 && r.vexL !== insn.vexL) continue;
     if (r.mode64 === "o64" && !is64) continue;
     if (r.mode64 === "i64" && is64) continue;
     // A fixed-ModRM row beats a generic one for the same digit: keep looking if generic.
@@ -182,6 +222,12 @@ export function decode(src: CodeSource, mode: number, insn: Insn, hooks: DecodeH
   }
   if (row === null) return fail(insn, hooks, DECODE_UD, pos);
   insn.row = row;
+  if (insn.vex) {
+    // VEX.vvvv must be 1111b unless the row has a vvvv operand; outside 64-bit mode
+    // its top bit is ignored when it names a register.
+    if (vvvv !== 0 && !usesVvvv(row)) return fail(insn, hooks, DECODE_UD, pos);
+    insn.vvvv = is64 ? vvvv : vvvv & 7;
+  }
 
   // A mandatory 66 does not change the operand size; a mandatory F2/F3 is not a REP.
   const sizePrefix66 = insn.prefix66 && pfx !== PFX_66;
@@ -248,6 +294,11 @@ function fail(insn: Insn, hooks: DecodeHooks, status: number, pos: number): Insn
   insn.len = pos;
   insn.exec = status === DECODE_TOO_LONG ? hooks.tooLong : hooks.invalid;
   return insn;
+}
+
+function usesVvvv(row: OpRow): boolean {
+  for (const o of row.operands) if (o.method === "B") return true;
+  return false;
 }
 
 function byteReg(n: number, rex: number): number {

@@ -71,6 +71,12 @@ export class Insn {
   rex = 0;
   prefix66 = false;
   prefix67 = false;
+  /** VEX-encoded (C4/C5 prefix); then rex is 0 and R/X/B/W came from the VEX bytes. */
+  vex = false;
+  /** VEX.L (vector length: 0 = 128-bit or scalar, 1 = 256-bit). */
+  vexL = 0;
+  /** VEX.vvvv as a register number (un-inverted; 0..15, 0..7 outside 64-bit mode). */
+  vvvv = 0;
   /** The raw ModRM byte (-1 when the row has none). */
   modrm = -1;
   /** Physical address the instruction was decoded from (block-cache chaining). */

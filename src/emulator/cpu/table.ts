@@ -3,6 +3,20 @@
 // codes (Ev, Gv, Ib, ...). The decoder, the disassembler, the assembler's
 // encoder and the conformance runner are all derived from these rows; adding an
 // instruction is adding a row (in its family's file under ops/) and its semantics.
+//
+// VEX-encoded rows (BMI1/BMI2, AVX) write the VEX prefix as the SDM opcode column
+// does, as one token before the opcode byte: "VEX.<L>.<pp>.<map>[.<W>]", e.g.
+// { m: "pdep", op: "VEX.LZ.F2.0F38 F5 /r", args: "Gy,By,Ey" }. The parts:
+//   L    LZ / L0 / 128 (VEX.L must be 0), L1 / 256 (must be 1), LIG (either)
+//   pp   absent (no implied prefix), 66, F3 or F2
+//   map  0F, 0F38 or 0F3A (VEX.mmmmm; there is no one-byte map)
+//   W    W0 / W1 (required value of VEX.W), WIG or absent (not checked). With y-sized
+//        operands VEX.W plays REX.W's part: W1 makes them 64-bit in 64-bit mode;
+//        outside 64-bit mode W is ignored for operand size and y is 32-bit.
+// Operand "B" (AMD opcode-map notation) is the general register named by VEX.vvvv.
+// A row with no vvvv operand requires VEX.vvvv = 1111b, otherwise #UD; a VEX L or W
+// that no row of the opcode accepts is #UD too. VEX rows form their own opcode space:
+// "VEX.0F38 F2" never collides with a legacy "0F 38 F2" row.
 import type { ExecFn, Insn } from "./insn.js";
 
 /** Opcode maps. */
@@ -34,11 +48,12 @@ export const FORM_MEM = 2; // mod != 3 only
  * V xmm in ModRM.reg, W xmm-or-memory in r/m, U xmm in r/m only,
  * C control register in reg, D debug register in reg, S segment register in reg,
  * X memory DS:rSI, Y memory ES:rDI, A far pointer immediate,
+ * B general register in VEX.vvvv (VEX rows only),
  * and fixed operands: a named register ("AL", "rAX", "CL", "DX", "ES"...) or the constant "1".
  */
 export type AddrMethod =
   | "E" | "G" | "M" | "R" | "I" | "J" | "O" | "Z" | "V" | "W" | "U"
-  | "C" | "D" | "S" | "X" | "Y" | "A" | "fixed";
+  | "C" | "D" | "S" | "X" | "Y" | "A" | "B" | "fixed";
 
 /**
  * Operand sizes: b byte, w word, d dword, q qword, v 16/32/64 by operand size,
@@ -100,7 +115,9 @@ export interface OpRow extends RowSpec {
   digit: number; // for MODRM_DIGIT
   form: number; // FORM_*
   fixedModrm: number; // full ModRM byte required (-1 when not fixed)
-  rexW: -1 | 0 | 1; // required REX.W (-1: any)
+  rexW: -1 | 0 | 1; // required REX.W (-1: any); VEX rows: required VEX.W
+  vex: boolean; // VEX-encoded row (prefix = pp, map = mmmmm)
+  vexL: -1 | 0 | 1; // required VEX.L (-1: any)
   operands: OperandSpec[];
   index: number; // position in the table
 }
@@ -112,7 +129,7 @@ const FIXED_NAMES = new Set([
   "ES", "CS", "SS", "DS", "FS", "GS", "1", "XMM0",
 ]);
 
-const METHODS = new Set(["E", "G", "M", "R", "I", "J", "O", "Z", "V", "W", "U", "C", "D", "S", "X", "Y", "A"]);
+const METHODS = new Set(["E", "G", "M", "R", "I", "J", "O", "Z", "V", "W", "U", "C", "D", "S", "X", "Y", "A", "B"]);
 const SIZES = new Set(["b", "w", "d", "q", "v", "z", "y", "dq", "ss", "sd", "ps", "pd", "p", "s", "x", "e"]);
 
 export function parseOperands(args: string, where: string): OperandSpec[] {
@@ -138,20 +155,44 @@ export function parseEncoding(op: string, where: string): Omit<OpRow, keyof RowS
   let prefix = PFX_NP;
   let rexW: -1 | 0 | 1 = -1;
   let map = MAP_1;
-  for (;;) {
-    const t = toks[i];
-    if (t === "REX.W" || t === "W1") { rexW = 1; i++; continue; }
-    if (t === "W0") { rexW = 0; i++; continue; }
-    if (t === "66" && prefix === PFX_NP && map === MAP_1 && toks[i + 1] !== undefined) { prefix = PFX_66; i++; continue; }
-    if (t === "F3" && prefix === PFX_NP && map === MAP_1 && toks[i + 1] !== undefined) { prefix = PFX_F3; i++; continue; }
-    if (t === "F2" && prefix === PFX_NP && map === MAP_1 && toks[i + 1] !== undefined) { prefix = PFX_F2; i++; continue; }
-    break;
-  }
-  if (toks[i] === "0F") {
-    i++;
-    map = MAP_0F;
-    if (toks[i] === "38" && toks.length > i + 1) { map = MAP_0F38; i++; }
-    else if (toks[i] === "3A" && toks.length > i + 1) { map = MAP_0F3A; i++; }
+  let vex = false;
+  let vexL: -1 | 0 | 1 = -1;
+  if (toks[0]!.startsWith("VEX.")) {
+    // "VEX.<L>.<pp>.<map>[.<W>]" (see the header); the opcode byte follows.
+    vex = true;
+    map = -1;
+    for (const part of toks[0]!.split(".").slice(1)) {
+      if (part === "LZ" || part === "L0" || part === "128") vexL = 0;
+      else if (part === "L1" || part === "256") vexL = 1;
+      else if (part === "LIG") vexL = -1;
+      else if (part === "66") prefix = PFX_66;
+      else if (part === "F3") prefix = PFX_F3;
+      else if (part === "F2") prefix = PFX_F2;
+      else if (part === "0F") map = MAP_0F;
+      else if (part === "0F38") map = MAP_0F38;
+      else if (part === "0F3A") map = MAP_0F3A;
+      else if (part === "W0") rexW = 0;
+      else if (part === "W1") rexW = 1;
+      else if (part !== "WIG") throw new Error(`instruction table: bad VEX field "${part}" in "${op}" (${where})`);
+    }
+    if (map < 0) throw new Error(`instruction table: VEX without an opcode map in "${op}" (${where})`);
+    i = 1;
+  } else {
+    for (;;) {
+      const t = toks[i];
+      if (t === "REX.W" || t === "W1") { rexW = 1; i++; continue; }
+      if (t === "W0") { rexW = 0; i++; continue; }
+      if (t === "66" && prefix === PFX_NP && map === MAP_1 && toks[i + 1] !== undefined) { prefix = PFX_66; i++; continue; }
+      if (t === "F3" && prefix === PFX_NP && map === MAP_1 && toks[i + 1] !== undefined) { prefix = PFX_F3; i++; continue; }
+      if (t === "F2" && prefix === PFX_NP && map === MAP_1 && toks[i + 1] !== undefined) { prefix = PFX_F2; i++; continue; }
+      break;
+    }
+    if (toks[i] === "0F") {
+      i++;
+      map = MAP_0F;
+      if (toks[i] === "38" && toks.length > i + 1) { map = MAP_0F38; i++; }
+      else if (toks[i] === "3A" && toks.length > i + 1) { map = MAP_0F3A; i++; }
+    }
   }
   const opTok = toks[i++];
   if (opTok === undefined) throw new Error(`instruction table: no opcode in "${op}" (${where})`);
@@ -177,7 +218,7 @@ export function parseEncoding(op: string, where: string): Omit<OpRow, keyof RowS
       form = FORM_REG;
     } else throw new Error(`instruction table: bad token "${t}" in "${op}" (${where})`);
   }
-  return { prefix, map, opcode, plusReg, modrm, digit, form, fixedModrm, rexW };
+  return { prefix, map, opcode, plusReg, modrm, digit, form, fixedModrm, rexW, vex, vexL };
 }
 
 const rows: OpRow[] = [];
