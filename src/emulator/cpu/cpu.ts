@@ -94,6 +94,12 @@ export class Cpu {
   kernelGsBaseLo = 0;
   kernelGsBaseHi = 0;
   tscAux = 0;
+  /** Added to readTsc() (a guest write to the TSC MSR sets it). */
+  tscOffset = 0;
+  sysenterCs = 0;
+  /** SYSENTER_ESP / SYSENTER_EIP as canonical signed doubles. */
+  sysenterEsp = 0;
+  sysenterEip = 0;
   readonly msrStore = new Map<number, [number, number]>();
 
   // ---- SSE state: xmm[4n..4n+3] = dwords of XMMn (lane 0 first), MXCSR.
@@ -329,7 +335,7 @@ export class Cpu {
   // =====================================================================
 
   read8(lo: number, hi: number): number {
-    const e = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
     if (this.tlbTagLo[e] === (lo & -4096) && this.tlbTagHi[e] === hi && (this.tlbPerm[e]! & this.needR) !== 0) {
       return this.ram[this.tlbPhys[e]! + (lo & 0xfff)]!;
     }
@@ -337,7 +343,7 @@ export class Cpu {
   }
 
   read16(lo: number, hi: number): number {
-    const e = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
     if (this.tlbTagLo[e] === (lo & -4096) && this.tlbTagHi[e] === hi && (this.tlbPerm[e]! & this.needR) !== 0 && (lo & 0xfff) <= 0xffe) {
       return this.dv.getUint16(this.tlbPhys[e]! + (lo & 0xfff), true);
     }
@@ -345,7 +351,7 @@ export class Cpu {
   }
 
   read32(lo: number, hi: number): number {
-    const e = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
     if (this.tlbTagLo[e] === (lo & -4096) && this.tlbTagHi[e] === hi && (this.tlbPerm[e]! & this.needR) !== 0 && (lo & 0xfff) <= 0xffc) {
       return this.dv.getInt32(this.tlbPhys[e]! + (lo & 0xfff), true);
     }
@@ -354,7 +360,7 @@ export class Cpu {
 
   /** Reads 8 bytes: returns the low half, high half in rhi. */
   read64(lo: number, hi: number): number {
-    const e = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
     if (this.tlbTagLo[e] === (lo & -4096) && this.tlbTagHi[e] === hi && (this.tlbPerm[e]! & this.needR) !== 0 && (lo & 0xfff) <= 0xff8) {
       const p = this.tlbPhys[e]! + (lo & 0xfff);
       this.rhi = this.dv.getInt32(p + 4, true);
@@ -368,7 +374,7 @@ export class Cpu {
   }
 
   write8(lo: number, hi: number, v: number): void {
-    const e = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
     if (this.tlbTagLo[e] === (lo & -4096) && this.tlbTagHi[e] === hi && (this.tlbPerm[e]! & this.needW) !== 0) {
       this.ram[this.tlbPhys[e]! + (lo & 0xfff)] = v;
       return;
@@ -377,7 +383,7 @@ export class Cpu {
   }
 
   write16(lo: number, hi: number, v: number): void {
-    const e = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
     if (this.tlbTagLo[e] === (lo & -4096) && this.tlbTagHi[e] === hi && (this.tlbPerm[e]! & this.needW) !== 0 && (lo & 0xfff) <= 0xffe) {
       this.dv.setUint16(this.tlbPhys[e]! + (lo & 0xfff), v, true);
       return;
@@ -386,7 +392,7 @@ export class Cpu {
   }
 
   write32(lo: number, hi: number, v: number): void {
-    const e = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
     if (this.tlbTagLo[e] === (lo & -4096) && this.tlbTagHi[e] === hi && (this.tlbPerm[e]! & this.needW) !== 0 && (lo & 0xfff) <= 0xffc) {
       this.dv.setInt32(this.tlbPhys[e]! + (lo & 0xfff), v, true);
       return;
@@ -395,7 +401,7 @@ export class Cpu {
   }
 
   write64(lo: number, hi: number, vlo: number, vhi: number): void {
-    const e = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
     if (this.tlbTagLo[e] === (lo & -4096) && this.tlbTagHi[e] === hi && (this.tlbPerm[e]! & this.needW) !== 0 && (lo & 0xfff) <= 0xff8) {
       const p = this.tlbPhys[e]! + (lo & 0xfff);
       this.dv.setInt32(p, vlo, true);
@@ -420,7 +426,7 @@ export class Cpu {
 
   /** Translates a linear address to physical for an access kind; throws #PF. Fills the TLB. */
   translate(lo: number, hi: number, access: number, need: number): number {
-    const e = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
     if (this.tlbTagLo[e] === (lo & -4096) && this.tlbTagHi[e] === hi && (this.tlbPerm[e]! & need) !== 0) {
       return this.tlbPhys[e]! + (lo & 0xfff);
     }
@@ -526,7 +532,7 @@ export class Cpu {
   /** INVLPG: drops the translation of one linear address (all of it when large pages are cached). */
   invalidatePage(lo: number, hi: number): void {
     if (this.tlbHasLarge) { this.flushTlb(true); return; }
-    const e = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
     if (this.tlbTagLo[e] === (lo & -4096) && this.tlbTagHi[e] === hi) {
       this.tlbTagLo[e] = 1;
       this.tlbPerm[e] = 0;

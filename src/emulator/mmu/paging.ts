@@ -203,7 +203,7 @@ function levelIndex(lo: number, hi: number, level: number): number {
 }
 
 function fill(cpu: Cpu, lo: number, hi: number, pageBase: number, perm: number, dirty: boolean, global: boolean, large: boolean): void {
-  const e = (lo >>> 12) & TLB_MASK;
+  const e = ((lo >>> 12) ^ (lo >>> 22) ^ hi) & TLB_MASK;
   const page = pageBase / 4096;
   const ram = pageBase + 4096 <= cpu.mem.size && cpu.mem.isRamPage(page);
   if (!ram) {

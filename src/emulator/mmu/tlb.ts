@@ -1,5 +1,7 @@
 // TLB layout shared by the CPU fast path and the page walker. Entries are
-// direct-mapped by linear page number; each holds the tag (linear page, split
+// direct-mapped by a hash of the linear page number, ((lo >>> 12) ^ (lo >>> 22) ^ hi)
+// & TLB_MASK, so pages 4 MiB apart (code vs data, user vs kernel half) do not
+// evict each other as a plain page-number index would; each holds the tag (linear page, split
 // in halves), the physical page base and the access rights, pre-combined for
 // user/supervisor and SMAP so the fast path needs one AND.
 
