@@ -6,7 +6,7 @@
 import { decode, type CodeSource } from "./decode.js";
 import { CPU_FAULT, EXC_GP, EXC_PF, EXC_SS, EXC_UD, PF_I, PF_U, PF_W, MachineStop } from "./fault.js";
 import { AC, FOP_NONE, IF, materializeFlags } from "./flags.js";
-import { Insn, MODE_16, MODE_32, MODE_64, NO_REG, R8_HIGH_BASE, SEG_CS, SEG_FS, SEG_SS, type ExecFn } from "./insn.js";
+import { Insn, MODE_16, MODE_32, MODE_64, NO_REG, R8_HIGH_BASE, REP_NONE, SEG_CS, SEG_FS, SEG_SS, type ExecFn } from "./insn.js";
 import type { PhysicalMemory } from "../memory/phys.js";
 import { translateSlow } from "../mmu/paging.js";
 import {
@@ -723,14 +723,23 @@ export class Cpu {
     return RUN_BUDGET;
   }
 
-  /** Executes exactly one instruction (a REP string instruction completes all iterations). Returns true if it retired. */
+  /**
+   * Executes exactly one instruction. A REP string instruction completes all its
+   * iterations: the run loop executes it in slices (it leaves RIP at itself
+   * between slices so interrupts can be taken), and step() re-runs those slices.
+   * Returns true if it retired.
+   */
   step(): boolean {
     const before = this.icount;
     try {
       const insn = this.fetchInsn();
-      this.nextRip = this.rip + insn.len;
-      insn.exec(this, insn);
-      this.rip = this.nextRip;
+      for (;;) {
+        const rip = this.rip;
+        this.nextRip = rip + insn.len;
+        insn.exec(this, insn);
+        this.rip = this.nextRip;
+        if (this.rip !== rip || insn.rep === REP_NONE || insn.row === null || insn.row.rep === undefined) break;
+      }
       this.icount++;
     } catch (e) {
       if (e !== CPU_FAULT) throw this.internalError(e);
