@@ -14,6 +14,7 @@ import {
   ACC_READ, ACC_WRITE, ACC_EXEC,
 } from "../mmu/tlb.js";
 import "./ops/index.js";
+import { deliverEvent } from "./interrupts.js";
 
 const TWO32 = 4294967296;
 
@@ -169,6 +170,8 @@ export class Cpu {
     const cpu = this;
     this.fetchSrc = { byte: (off: number) => cpu.fetchByte(cpu.fetchBase + off) };
     this.resetSegments();
+    // Exception and interrupt delivery through the IVT/IDT (interrupts.ts).
+    this.deliver = deliverEvent;
   }
 
   /** Flat 32-bit protected-mode segments (the Multiboot entry state) or real-mode style zero bases. */
@@ -640,8 +643,13 @@ export class Cpu {
   }
 
   /** Decoded instruction at the current RIP, from the cache or freshly decoded. */
+  /** Linear address of the current instruction: RIP, plus the CS base outside 64-bit mode. */
+  codeLinear(): number {
+    return this.mode === MODE_64 ? this.rip : (this.rip + this.segBaseLo[SEG_CS]!) >>> 0;
+  }
+
   private fetchInsn(): Insn {
-    const rip = this.rip;
+    const rip = this.codeLinear();
     const lo = rip >>> 0;
     const hi = Math.floor(rip / TWO32) | 0;
     const p = this.translate(lo | 0, hi, ACC_EXEC, this.needX);
@@ -792,7 +800,8 @@ export class Cpu {
     if (e instanceof MachineStop) return e as unknown as Error;
     let bytes = "";
     try {
-      for (let k = 0; k < 15; k++) bytes += this.fetchByte(this.rip + k).toString(16).padStart(2, "0");
+      const start = this.codeLinear();
+      for (let k = 0; k < 15; k++) bytes += this.fetchByte(start + k).toString(16).padStart(2, "0");
     } catch {
       bytes += "??";
     }

@@ -14,6 +14,15 @@ function undefinedOpcode(cpu: Cpu): void {
 }
 
 /**
+ * CLFLUSH: the emulator has no caches, but the instruction still checks its
+ * operand like a one-byte read (#PF/#GP on a bad address), so it reads it.
+ */
+function clflush(cpu: Cpu, i: Insn): void {
+  cpu.ea(i, 1);
+  cpu.read8(cpu.eaLo, cpu.eaHi);
+}
+
+/**
  * F3 90 is PAUSE only without REX.B: with it the opcode names r8 and the
  * instruction is xchg r8, rAX (the F3 is an ignored prefix). A hint to a
  * spinning loop; the emulator has nothing to yield to within an instruction.
@@ -50,6 +59,13 @@ const rows: RowSpec[] = [
   // 0F 0D: the 3DNow!-era prefetches that compilers still emit for write intent.
   { m: "prefetch", op: "0F 0D /0 mem", args: "Mb", exec: nop, feature: "3dnowprefetch" },
   { m: "prefetchw", op: "0F 0D /1 mem", args: "Mb", exec: nop, feature: "3dnowprefetch" },
+
+  // Fences: every access completes in program order in this emulator, so they
+  // only need to exist (compilers emit them). ModRM rm bits are ignored.
+  { m: "lfence", op: "0F AE /5 reg", args: "", exec: nop, feature: "sse2" },
+  { m: "mfence", op: "0F AE /6 reg", args: "", exec: nop, feature: "sse2" },
+  { m: "sfence", op: "0F AE /7 reg", args: "", exec: nop, feature: "sse" },
+  { m: "clflush", op: "0F AE /7 mem", args: "Mb", exec: clflush, feature: "clfsh" },
 
   // Deliberately undefined opcodes (rows so that they disassemble by name).
   { m: "ud2", op: "0F 0B", args: "", exec: undefinedOpcode },
