@@ -3,6 +3,7 @@ import "./alu.js";
 import "./shift.js";
 import "./muldiv.js";
 import "./bits.js";
+import "./crc32.js";
 import "./bmi.js";
 import "./cond.js";
 import "./flagops.js";

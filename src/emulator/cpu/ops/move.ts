@@ -382,6 +382,8 @@ const rows: RowSpec[] = [
   { m: "xadd", op: "0F C1 /r", args: "Ev,Gv", exec: xadd, lock: true, flags: "w:oszapc" },
 
   { m: "bswap", op: "0F C8+r", args: "Zv", exec: bswap },
+  // MOVNTI: a store with a non-temporal hint; without caches it is a plain store.
+  { m: "movnti", op: "0F C3 /r mem", args: "My,Gy", exec: movEG, feature: "sse2" },
   { m: "movbe", op: "0F 38 F0 /r mem", args: "Gv,Mv", pick: pickMovbe(movbeLoad), feature: "movbe" },
   { m: "movbe", op: "0F 38 F1 /r mem", args: "Mv,Gv", pick: pickMovbe(movbeStore), feature: "movbe" },
 
