@@ -696,7 +696,11 @@ export class Cpu {
    */
   run(limit: number): number {
     this.stopRequested = false;
+    // The instruction whose successor the next fetch should be linked to, and
+    // whether it fell through (link.next) or branched from linkRip (link.jump).
     let link: Insn | null = null;
+    let linkTaken = false;
+    let linkRip = 0;
     while (this.icount < limit) {
       if (this.eventFlag !== 0) {
         const r = this.handleEvents();
@@ -706,8 +710,14 @@ export class Cpu {
       if (this.halted) return RUN_HALT;
       try {
         let insn = this.fetchInsn();
-        if (link !== null && link.mode === insn.mode && insn.phys === link.phys + link.len && ((insn.phys ^ link.phys) & ~0xfff) === 0) {
-          link.next = insn;
+        if (link !== null && link.mode === insn.mode && ((insn.phys ^ link.phys) & ~0xfff) === 0) {
+          if (!linkTaken) {
+            if (insn.phys === link.phys + link.len) link.next = insn;
+          } else if (Math.floor(linkRip / 4096) === Math.floor(this.rip / 4096)) {
+            // Same virtual page as the branch, hence the same physical page while the mapping holds.
+            link.jump = insn;
+            link.jumpRip = this.rip;
+          }
         }
         link = null;
         for (;;) {
@@ -715,11 +725,18 @@ export class Cpu {
           const next = rip + insn.len;
           this.nextRip = next;
           insn.exec(this, insn);
-          this.rip = this.nextRip;
+          const target = this.nextRip;
+          this.rip = target;
           this.icount++;
-          if (this.eventFlag !== 0 || this.icount >= limit || this.nextRip !== next) break;
-          const n: Insn | null = insn.next;
-          if (n === null) { link = insn; break; }
+          if (this.eventFlag !== 0 || this.icount >= limit) break;
+          let n: Insn | null;
+          if (target === next) {
+            n = insn.next;
+            if (n === null) { link = insn; linkTaken = false; break; }
+          } else {
+            n = insn.jump;
+            if (n === null || target !== insn.jumpRip) { link = insn; linkTaken = true; linkRip = rip; break; }
+          }
           insn = n;
         }
       } catch (e) {

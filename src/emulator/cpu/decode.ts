@@ -86,6 +86,8 @@ export function decode(src: CodeSource, mode: number, insn: Insn, hooks: DecodeH
   insn.mode = mode;
   insn.row = null;
   insn.next = null;
+  insn.jump = null;
+  insn.jumpRip = -1;
   insn.lock = false;
   insn.rep = REP_NONE;
   insn.rex = 0;

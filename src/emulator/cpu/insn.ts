@@ -83,6 +83,13 @@ export class Insn {
   phys = 0;
   /** Next instruction in the same physical page, chained by the block cache. */
   next: Insn | null = null;
+  /**
+   * Last taken branch target within the same page (a one-entry branch-target
+   * cache): followed when the next RIP equals jumpRip. Comparing the virtual
+   * RIP keeps this correct when a physical page is mapped at several addresses.
+   */
+  jump: Insn | null = null;
+  jumpRip = -1;
 }
 
 function noExec(): void {
