@@ -60,6 +60,72 @@ export function alu64(cpu: Cpu, op: number, alo: number, ahi: number, blo: numbe
   return lo;
 }
 
+// ---- Fast paths: register-register and register-immediate forms at 32 and 64
+// bits, chosen at decode time. They do exactly what the general handlers do,
+// minus the operand-kind and size dispatch.
+
+function rr64(op: number): ExecFn {
+  return (cpu: Cpu, i: Insn) => {
+    const r = cpu.r;
+    const d = i.rm << 1;
+    const s = i.reg << 1;
+    const lo = alu64(cpu, op, r[d]!, r[d + 1]!, r[s]!, r[s + 1]!);
+    if (op !== ALU_CMP) { r[d] = lo; r[d + 1] = cpu.rhi; }
+  };
+}
+
+function rr32(op: number): ExecFn {
+  return (cpu: Cpu, i: Insn) => {
+    const r = cpu.r;
+    const d = i.rm << 1;
+    const v = alu(cpu, op, 4, r[d]!, r[i.reg << 1]!);
+    if (op !== ALU_CMP) { r[d] = v; r[d + 1] = 0; }
+  };
+}
+
+function ri64(op: number): ExecFn {
+  return (cpu: Cpu, i: Insn) => {
+    const r = cpu.r;
+    const d = i.rm << 1;
+    const lo = alu64(cpu, op, r[d]!, r[d + 1]!, i.immLo, i.immHi);
+    if (op !== ALU_CMP) { r[d] = lo; r[d + 1] = cpu.rhi; }
+  };
+}
+
+function ri32(op: number): ExecFn {
+  return (cpu: Cpu, i: Insn) => {
+    const r = cpu.r;
+    const d = i.rm << 1;
+    const v = alu(cpu, op, 4, r[d]!, i.immLo);
+    if (op !== ALU_CMP) { r[d] = v; r[d + 1] = 0; }
+  };
+}
+
+/** G = G op E with E a register (the 02/03 direction). */
+function rrG64(op: number): ExecFn {
+  return (cpu: Cpu, i: Insn) => {
+    const r = cpu.r;
+    const d = i.reg << 1;
+    const s = i.rm << 1;
+    const lo = alu64(cpu, op, r[d]!, r[d + 1]!, r[s]!, r[s + 1]!);
+    if (op !== ALU_CMP) { r[d] = lo; r[d + 1] = cpu.rhi; }
+  };
+}
+
+function rrG32(op: number): ExecFn {
+  return (cpu: Cpu, i: Insn) => {
+    const r = cpu.r;
+    const d = i.reg << 1;
+    const v = alu(cpu, op, 4, r[d]!, r[i.rm << 1]!);
+    if (op !== ALU_CMP) { r[d] = v; r[d + 1] = 0; }
+  };
+}
+
+/** Picks the register fast path for 32/64-bit register forms, else the general handler. */
+function pickFast(general: ExecFn, fast64: ExecFn, fast32: ExecFn): (i: Insn) => ExecFn {
+  return (i: Insn) => (i.isMem ? general : i.opsize === 8 ? fast64 : i.opsize === 4 ? fast32 : general);
+}
+
 /** E = E op G */
 function aluEG(op: number): ExecFn {
   return (cpu: Cpu, i: Insn) => {
@@ -199,19 +265,22 @@ const rows: RowSpec[] = [];
 ALU_NAMES.forEach((m, op) => {
   const base = op * 8;
   const ei = aluEI(op);
+  const eg = pickFast(aluEG(op), rr64(op), rr32(op));
+  const eiFast = pickFast(ei, ri64(op), ri32(op));
+  const ge = pickFast(aluGE(op), rrG64(op), rrG32(op));
   const lock = op !== ALU_CMP;
   const flags = op === ALU_ADC || op === ALU_SBB ? "r:c w:oszapc" : op === ALU_AND || op === ALU_OR || op === ALU_XOR ? "w:oszpc u:a" : "w:oszapc";
   rows.push(
     { m, op: `${hex(base)} /r`, args: "Eb,Gb", exec: aluEG(op), lock, flags },
-    { m, op: `${hex(base + 1)} /r`, args: "Ev,Gv", exec: aluEG(op), lock, flags },
+    { m, op: `${hex(base + 1)} /r`, args: "Ev,Gv", pick: eg, lock, flags },
     { m, op: `${hex(base + 2)} /r`, args: "Gb,Eb", exec: aluGE(op), flags },
-    { m, op: `${hex(base + 3)} /r`, args: "Gv,Ev", exec: aluGE(op), flags },
+    { m, op: `${hex(base + 3)} /r`, args: "Gv,Ev", pick: ge, flags },
     { m, op: hex(base + 4), args: "AL,Ib", pick: accumulator(ei), flags },
     { m, op: hex(base + 5), args: "rAX,Iz", pick: accumulator(ei), flags },
     { m, op: `80 /${op}`, args: "Eb,Ib", exec: ei, lock, flags },
-    { m, op: `81 /${op}`, args: "Ev,Iz", exec: ei, lock, flags },
+    { m, op: `81 /${op}`, args: "Ev,Iz", pick: eiFast, lock, flags },
     { m, op: `82 /${op}`, args: "Eb,Ib", exec: ei, lock, flags, mode64: "i64" },
-    { m, op: `83 /${op}`, args: "Ev,Ib", exec: ei, lock, flags },
+    { m, op: `83 /${op}`, args: "Ev,Ib", pick: eiFast, lock, flags },
   );
 });
 rows.push(
