@@ -1,6 +1,12 @@
 // The `capos` command line.
 import { Command } from "commander";
 import { selftestCpu } from "./selftest.js";
+import { registerManifestCommand } from "./manifest.js";
+import { registerAsmCommand } from "./asm.js";
+import { registerDisasmCommand } from "./disasm.js";
+import { registerSelftestAsmCommand } from "./selftest-asm.js";
+import { registerEmulate } from "./emulate.js";
+import { registerBenchCpu } from "./bench-cpu.js";
 
 const program = new Command();
 program.name("capos").description("capos: a capability OS and the x86-64 machine it runs on").version("0.1.0");
@@ -16,6 +22,15 @@ selftest
   .action((opts) => {
     process.exitCode = selftestCpu(opts);
   });
+
+registerManifestCommand(program);
+registerSelftestAsmCommand(selftest);
+registerAsmCommand(program);
+registerDisasmCommand(program);
+registerEmulate(program);
+
+const bench = program.command("bench").description("benchmarks: commands that print numbers");
+registerBenchCpu(bench);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`capos: ${e instanceof Error ? e.message : String(e)}\n`);
