@@ -4,7 +4,7 @@
 import type { Cpu } from "../cpu.js";
 import { EXC_GP, EXC_SS } from "../fault.js";
 import { updateFlags, ZF } from "../flags.js";
-import { NO_REG, REP_NONE, SEG_FS, SEG_SS, type ExecFn, type Insn } from "../insn.js";
+import { REP_NONE, SEG_FS, SEG_SS, type ExecFn, type Insn } from "../insn.js";
 import { defineRows, type RowSpec } from "../table.js";
 import { alu, alu64, ALU_ADD, ALU_CMP } from "./alu.js";
 import {
@@ -75,33 +75,10 @@ function pickMovsxd(i: Insn): ExecFn {
 // ---------------------------------------------------------------------------
 
 function lea(cpu: Cpu, i: Insn): void {
-  const r = cpu.r;
-  const size = i.opsize;
-  if (i.adsize === 8) {
-    let lo = i.dispLo >>> 0;
-    let hi = i.dispHi;
-    if (i.base !== NO_REG) {
-      lo += r[i.base << 1]! >>> 0;
-      hi += r[(i.base << 1) + 1]!;
-    } else if (i.ripRel) {
-      const n = cpu.nextRip;
-      lo += n >>> 0;
-      hi += Math.floor(n / TWO32);
-    }
-    if (i.index !== NO_REG) {
-      const s = 1 << i.scale;
-      lo += (r[i.index << 1]! >>> 0) * s;
-      hi += r[(i.index << 1) + 1]! * s;
-    }
-    cpu.setReg(i.reg, size, lo | 0, (hi + Math.floor(lo / TWO32)) | 0);
-    return;
-  }
-  // 32- and 16-bit address sizes: the sum wraps at the address size, then is cut to the operand size.
-  let off = i.dispLo;
-  if (i.base !== NO_REG) off += r[i.base << 1]!;
-  else if (i.ripRel) off += cpu.nextRip | 0;
-  if (i.index !== NO_REG) off += r[i.index << 1]! << i.scale;
-  cpu.setReg(i.reg, size, i.adsize === 2 ? off & 0xffff : off | 0, 0);
+  // The address arithmetic is the CPU's (no segment, no canonical check); the
+  // result is then cut to the operand size (32-bit results zero-extend).
+  const lo = cpu.effectiveAddress(i);
+  cpu.setReg(i.reg, i.opsize, lo, cpu.rhi);
 }
 
 // ---------------------------------------------------------------------------
