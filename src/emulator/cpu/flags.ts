@@ -2,6 +2,7 @@
 // result) on the CPU instead of computing six flags; a flag is derived only when
 // something reads it. Everything else about RFLAGS lives eagerly in cpu.flags.
 import type { Cpu } from "./cpu.js";
+import { mulS64, wide } from "./int64.js";
 
 export const CF = 0x0001;
 export const PF = 0x0004;
@@ -31,6 +32,18 @@ export const FOP_SUB = 2; // sub, sbb, cmp, neg: CF = borrow
 export const FOP_LOGIC = 3; // and, or, xor, test: CF = OF = AF = 0
 export const FOP_INC = 4; // like ADD with b = 1, CF preserved in cpu.fcf
 export const FOP_DEC = 5; // like SUB with b = 1, CF preserved in cpu.fcf
+export const FOP_IMUL64 = 6; // truncating 64-bit IMUL: CF = OF = the signed product overflowed 64 bits
+
+/**
+ * CF/OF of a truncating 64-bit IMUL, from the saved operands: the 128-bit
+ * product is computed only when a flag is actually read (compiled code almost
+ * never reads them after i64.mul).
+ */
+function imul64Overflow(cpu: Cpu): number {
+  mulS64(cpu.fa, cpu.fah, cpu.fb, cpu.fbh);
+  const sign = wide.w1 >> 31;
+  return wide.w2 !== sign || wide.w3 !== sign ? 1 : 0;
+}
 
 /** PF lookup: 1 when the byte has an even number of set bits. */
 export const PARITY = new Uint8Array(256);
@@ -65,6 +78,7 @@ export function getCF(cpu: Cpu): number {
       return (((~a & b) | ((~a | b) & r)) >>> sh) & 1;
     }
     case FOP_LOGIC: return 0;
+    case FOP_IMUL64: return imul64Overflow(cpu);
     default: return cpu.fcf;
   }
 }
@@ -98,6 +112,7 @@ export function getOF(cpu: Cpu): number {
       const r = cpu.fsz === 8 ? cpu.frh : cpu.fr;
       return (((a ^ b) & (a ^ r)) >>> sh) & 1;
     }
+    case FOP_IMUL64: return imul64Overflow(cpu);
     default: return 0;
   }
 }
@@ -109,7 +124,7 @@ export function getPF(cpu: Cpu): number {
 
 export function getAF(cpu: Cpu): number {
   if (cpu.fop === FOP_NONE) return (cpu.flags >> 4) & 1;
-  if (cpu.fop === FOP_LOGIC) return 0;
+  if (cpu.fop === FOP_LOGIC || cpu.fop === FOP_IMUL64) return 0;
   return ((cpu.fa ^ cpu.fb ^ cpu.fr) >> 4) & 1;
 }
 

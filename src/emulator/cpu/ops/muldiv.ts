@@ -3,7 +3,7 @@
 // changes. 64-bit products and quotients come from int64.ts (no BigInt).
 import type { Cpu } from "../cpu.js";
 import { EXC_DE } from "../fault.js";
-import { CF, OF, PARITY, setArithFlags, SF, ZF } from "../flags.js";
+import { CF, FOP_IMUL64, OF, PARITY, setArithFlags, setLazy64, SF, ZF } from "../flags.js";
 import type { ExecFn, Insn } from "../insn.js";
 import { divS128, divU128, mulS32, mulS64, mulU32, mulU64, wide } from "../int64.js";
 import { defineRows } from "../table.js";
@@ -118,10 +118,11 @@ function imulTruncating(multiplier: Multiplier): [ExecFn, ExecFn, ExecFn] {
   const imulR64: ExecFn = (cpu, i) => {
     const alo = readE(cpu, i, 8), ahi = cpu.rhi;
     const blo = multiplier(cpu, i), bhi = cpu.rhi;
-    mulS64(alo, ahi, blo, bhi);
-    cpu.setReg(i.reg, 8, wide.w0, wide.w1);
-    const sign = wide.w1 >> 31;
-    mulFlags(cpu, wide.w2 !== sign || wide.w3 !== sign, wide.w0 | wide.w1, wide.w1 >>> 31);
+    // Only the low 64 bits are needed for the result; CF/OF are derived lazily.
+    const lo = mulU32(alo, blo);
+    const hi = (wide.hi + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
+    cpu.setReg(i.reg, 8, lo, hi);
+    setLazy64(cpu, FOP_IMUL64, alo, ahi, blo, bhi, lo, hi);
   };
   return [imulR16, imulR32, imulR64];
 }
