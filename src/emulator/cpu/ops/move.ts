@@ -35,6 +35,66 @@ function movGE(cpu: Cpu, i: Insn): void {
   writeG(cpu, i, size, lo, cpu.rhi);
 }
 
+// ---- MOV fast paths for 32/64-bit operands, chosen at decode time: the same
+// semantics as movEG/movGE without the operand-kind and size dispatch.
+
+function movStore64(cpu: Cpu, i: Insn): void {
+  cpu.ea(i, 8);
+  const k = i.reg << 1;
+  cpu.write64(cpu.eaLo, cpu.eaHi, cpu.r[k]!, cpu.r[k + 1]!);
+}
+
+function movStore32(cpu: Cpu, i: Insn): void {
+  cpu.ea(i, 4);
+  cpu.write32(cpu.eaLo, cpu.eaHi, cpu.r[i.reg << 1]!);
+}
+
+function movLoad64(cpu: Cpu, i: Insn): void {
+  cpu.ea(i, 8);
+  const lo = cpu.read64(cpu.eaLo, cpu.eaHi);
+  const k = i.reg << 1;
+  cpu.r[k] = lo;
+  cpu.r[k + 1] = cpu.rhi;
+}
+
+function movLoad32(cpu: Cpu, i: Insn): void {
+  cpu.ea(i, 4);
+  const v = cpu.read32(cpu.eaLo, cpu.eaHi);
+  const k = i.reg << 1;
+  cpu.r[k] = v;
+  cpu.r[k + 1] = 0;
+}
+
+/** Register-to-register copy from `src` to `dst` (Ev,Gv: rm ← reg; Gv,Ev: reg ← rm). */
+function movRR64(cpu: Cpu, dst: number, src: number): void {
+  const r = cpu.r;
+  r[dst << 1] = r[src << 1]!;
+  r[(dst << 1) + 1] = r[(src << 1) + 1]!;
+}
+
+function movRR32(cpu: Cpu, dst: number, src: number): void {
+  const r = cpu.r;
+  r[dst << 1] = r[src << 1]!;
+  r[(dst << 1) + 1] = 0;
+}
+
+const movEGrr64: ExecFn = (cpu, i) => movRR64(cpu, i.rm, i.reg);
+const movEGrr32: ExecFn = (cpu, i) => movRR32(cpu, i.rm, i.reg);
+const movGErr64: ExecFn = (cpu, i) => movRR64(cpu, i.reg, i.rm);
+const movGErr32: ExecFn = (cpu, i) => movRR32(cpu, i.reg, i.rm);
+
+function pickMovEG(i: Insn): ExecFn {
+  if (i.opsize === 8) return i.isMem ? movStore64 : movEGrr64;
+  if (i.opsize === 4) return i.isMem ? movStore32 : movEGrr32;
+  return movEG;
+}
+
+function pickMovGE(i: Insn): ExecFn {
+  if (i.opsize === 8) return i.isMem ? movLoad64 : movGErr64;
+  if (i.opsize === 4) return i.isMem ? movLoad32 : movGErr32;
+  return movGE;
+}
+
 /** Register ← immediate (B0+r, B8+r; with REX.W B8+r carries a full imm64). */
 function movZI(cpu: Cpu, i: Insn): void {
   cpu.setReg(i.reg, i.opsize, i.immLo, i.immHi);
@@ -325,9 +385,9 @@ function xlat(cpu: Cpu, i: Insn): void {
 
 const rows: RowSpec[] = [
   { m: "mov", op: "88 /r", args: "Eb,Gb", exec: movEG },
-  { m: "mov", op: "89 /r", args: "Ev,Gv", exec: movEG },
+  { m: "mov", op: "89 /r", args: "Ev,Gv", pick: pickMovEG },
   { m: "mov", op: "8A /r", args: "Gb,Eb", exec: movGE },
-  { m: "mov", op: "8B /r", args: "Gv,Ev", exec: movGE },
+  { m: "mov", op: "8B /r", args: "Gv,Ev", pick: pickMovGE },
   { m: "mov", op: "A0", args: "AL,Ob", exec: movGE },
   { m: "mov", op: "A1", args: "rAX,Ov", exec: movGE },
   { m: "mov", op: "A2", args: "Ob,AL", exec: movEG },
