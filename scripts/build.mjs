@@ -14,5 +14,9 @@ await build({
   // CommonJS dependencies (commander) call require() for Node built-ins; give the ESM bundle one.
   banner: { js: '#!/usr/bin/env node\nimport { createRequire as __capos_createRequire } from "node:module";\nconst require = __capos_createRequire(import.meta.url);' },
   logLevel: "warning",
+  // Large dependencies stay in node_modules and load only when a command needs
+  // them (asc and Binaryen for capos build): bundling them made every command,
+  // even --version, parse a 17 MB file.
+  external: ["assemblyscript", "assemblyscript/*", "binaryen"],
 });
 chmodSync("dist/capos.js", 0o755);
