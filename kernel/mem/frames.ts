@@ -216,6 +216,11 @@ function highestUsableEnd(fa: FrameAllocator): u64 {
   return top;
 }
 
+/** The end of the highest usable RAM range (below 4 GiB): how far the kernel's direct map must reach. */
+export function framesUsableTop(state: usize): u64 {
+  return highestUsableEnd(changetype<FrameAllocator>(state));
+}
+
 /** Bytes the bitmap needs: one bit per frame up to the highest usable address, in whole 64-bit words. */
 export function framesBitmapBytes(state: usize): u32 {
   const frames = highestUsableEnd(changetype<FrameAllocator>(state)) / PAGE;

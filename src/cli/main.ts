@@ -7,6 +7,9 @@ import { registerDisasmCommand } from "./disasm.js";
 import { registerSelftestAsmCommand } from "./selftest-asm.js";
 import { registerEmulate } from "./emulate.js";
 import { registerBenchCpu } from "./bench-cpu.js";
+import { registerWasmCommands } from "./wasm.js";
+import { registerBuildCommand } from "./build.js";
+import { registerBootCommand } from "./boot.js";
 
 const program = new Command();
 program.name("capos").description("capos: a capability OS and the x86-64 machine it runs on").version("0.1.0");
@@ -24,6 +27,8 @@ selftest
   });
 
 registerManifestCommand(program);
+registerBuildCommand(program);
+registerBootCommand(program);
 registerSelftestAsmCommand(selftest);
 registerAsmCommand(program);
 registerDisasmCommand(program);
@@ -31,6 +36,7 @@ registerEmulate(program);
 
 const bench = program.command("bench").description("benchmarks: commands that print numbers");
 registerBenchCpu(bench);
+registerWasmCommands(program, selftest, bench);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`capos: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -8,6 +8,8 @@ import { CueEvaluationError } from "../manifest/cue/evaluate.js";
 import { compileManifestFile, evaluateManifestFile, TAGS_ENV } from "../manifest/host/compile-file.js";
 import { writeFileAtomic } from "../manifest/host/write-atomic.js";
 import { ManifestInvalidError, formatIssue } from "../manifest/model.js";
+import { createBuildHook } from "../build/hook.js";
+import { autoReporter } from "../build/progress.js";
 
 interface ManifestOptions {
   output?: string;
@@ -51,7 +53,12 @@ export async function runManifestCommand(file: string, opts: ManifestOptions, io
       io.stdout.write(JSON.stringify(manifestToJson(evaluated), null, 2) + "\n");
       return 0;
     }
-    const compiled = await compileManifestFile({ ...common, buildDir: opts.buildDir === undefined ? undefined : resolve(io.cwd, opts.buildDir) });
+    const compiled = await compileManifestFile({
+      ...common,
+      buildDir: opts.buildDir === undefined ? undefined : resolve(io.cwd, opts.buildDir),
+      // Builds the programs the manifest names when the build directory belongs to a capos source tree.
+      build: createBuildHook({ reporter: autoReporter(io.stderr, io.env, io.cwd) }),
+    });
     const output = opts.output ?? DEFAULT_OUTPUT;
     if (output === "-") io.stdout.write(compiled.bytes);
     else writeFileAtomic(resolve(io.cwd, output), compiled.bytes);
