@@ -42,6 +42,12 @@ class Process {
       cpu: {
         syscall1: (nr: bigint, a1: bigint) => kernel.syscall(nr, a1, 0n),
         syscall2: (nr: bigint, a1: bigint, a2: bigint) => kernel.syscall(nr, a1, a2),
+        // A whole program also links the runtime's memory.grow hook, which reads and
+        // writes the linker's memory descriptor by virtual address. V8 grows memory
+        // itself and never calls the hook, but instantiation needs the imports.
+        peek32: (addr: bigint) => new DataView(mem!.buffer).getInt32(Number(addr), true),
+        poke32: (addr: bigint, v: number) => new DataView(mem!.buffer).setInt32(Number(addr), v, true),
+        poke64: (addr: bigint, v: bigint) => new DataView(mem!.buffer).setBigInt64(Number(addr), v, true),
       },
     });
     mem = instance.exports["memory"] as WebAssembly.Memory;

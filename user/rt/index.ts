@@ -14,3 +14,4 @@ export {
 export { malloc, calloc, realloc, free, mallocCapacity, heapBytesInUse, heapBlocksInUse } from "./heap";
 export { CONSOLE_CAP_NAME, consoleCap, print, consoleWrite } from "./console";
 export { rtAbort } from "./abort";
+export { memoryGrowHook } from "./memory";

@@ -27,7 +27,7 @@ export interface KernelImageOptions {
   natives?: LinkObject[];
   /** Export the default boot stub calls with (multiboot magic, info address) after init; default "kmain" if exported. */
   entry?: string;
-  /** Boot stack size of the default stub (default 64 KiB). */
+  /** Boot stack size of the default stub (default 128 KiB). */
   stackSize?: number;
   features?: TargetFeatures;
 }
@@ -192,7 +192,7 @@ export function linkKernelImage(c: CompiledModule, options: KernelImageOptions =
   let loadEnd = 0, bssEnd = 0;
   // A native `_start32` (the kernel's own boot code) replaces the default stub as a whole.
   const ownEntry = natives.some((o) => o.symbols.some((s) => s.name === "_start32"));
-  const stub = ownEntry ? [] : [bootStub(c, entry, options.stackSize ?? 65536)];
+  const stub = ownEntry ? [] : [bootStub(c, entry, options.stackSize ?? 131072)];
   const img = staticLink(c, [headerObject(), ...natives], [...stub, runtimeDefaults()],
     { textBase: KERNEL_LOAD_ADDRESS, pageAlignKinds: true },
     (space, end, memory, ranges) => {

@@ -42,8 +42,6 @@ interface Frame {
   branched: boolean;
   /** if: the parameter entries at entry, restored for the else arm. */
   snap: { kind: number[]; reg: number[]; lo: number[]; hi: number[] } | null;
-  /** if: whether the then-arm was reachable at its end (else seen). */
-  thenEndReachable: boolean;
 }
 
 interface TrapStub {
@@ -104,7 +102,7 @@ export class FunctionCompiler implements IntrinsicHost {
     const layout = callLayout(this.type.params, this.type.results);
     const fnFrame: Frame = {
       kind: F_FUNC, params: [], results: this.type.results, base: 0, label: this.epilogue, elseLabel: -1,
-      merge: layout.results.map((a, k) => abiLoc(a, this.type.results[k]!)), branched: false, snap: null, thenEndReachable: false,
+      merge: layout.results.map((a, k) => abiLoc(a, this.type.results[k]!)), branched: false, snap: null,
     };
     this.frames.push(fnFrame);
 
@@ -144,7 +142,7 @@ export class FunctionCompiler implements IntrinsicHost {
       w.op("ud2");
     }
     // Frame size: locals and spill slots, keeping RSP 16-byte aligned at calls.
-    let frame = this.st.slotBase - 8 * this.savedRegs.length + 8 * this.st.maxDepth + 8;
+    let frame = this.st.slotBase - 8 * this.savedRegs.length + 8 * this.st.maxDepth;
     if ((frame + 8 * this.savedRegs.length) % 16 !== 0) frame += 8;
     w.patch32(this.frameSizeAt, frame);
   }
@@ -475,7 +473,7 @@ export class FunctionCompiler implements IntrinsicHost {
     st.cleanBelow(base);
     const f: Frame = {
       kind, params: sig.params, results: sig.results, base, label: this.w.newLabel(), elseLabel: -1,
-      merge: null, branched: false, snap: null, thenEndReachable: false,
+      merge: null, branched: false, snap: null,
     };
     this.frames.push(f);
     return f;

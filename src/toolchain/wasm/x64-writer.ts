@@ -30,6 +30,9 @@ export interface Reloc {
 
 interface Template {
   bytes: Uint8Array;
+  /** The shape has a memory operand / an immediate (fields to patch). */
+  mem: boolean;
+  imm: boolean;
   /** Offset of the displacement field (-1: none or zero-class). */
   dispOff: number;
   dispW: number;
@@ -60,10 +63,11 @@ function memSizeIdx(size: number): number {
 const CLS_GPR = 0, CLS_XMM = 1, CLS_CR = 2;
 const OP_REG_BASE = 1; // + (cls * 4 + sizeIdx) * 16 + num   (< 200)
 const OP_MEM_BASE = 200; // + ((((base+1)*18 + (index+1))*4 + scale)*3 + dispClass)*8 + memSizeIdx
-const OP_IMM_BASE = 40000; // + class (0: 8, 1: 16, 2: 32, 3: 64)
-const OP_REL_BASE = 40010; // + width class (0: rel8, 1: rel32)
-const K1 = 65536;
-const K2 = 65536 * 65536;
+const OP_IMM_BASE = 32000; // + class (0: 8, 1: 16, 2: 32, 3: 64)
+const OP_REL_BASE = 32010; // + width class (0: rel8, 1: rel32)
+// Codes fit 15 bits, so two operands make a small-integer key (fast Map lookups); a third is rare.
+const K1 = 32768;
+const K2 = 32768 * 32768;
 
 const DISP_REP: readonly [number, number][] = [[0, 0], [0x11, 0x22], [0x12345678, 0x23456789]];
 const IMM_REP: readonly [bigint, bigint][] = [[0x11n, 0x22n], [0x1234n, 0x2345n], [0x12345678n, 0x23456789n], [0x123456789abcn, 0x23456789abcdn]];
@@ -116,7 +120,11 @@ function buildTemplate(mn: string, codes: number[], dispClass: number, immClass:
     dispW = (immOff >= 0 ? immOff : a.length) - dispOff;
     if (dispW !== (dispClass === 1 ? 1 : 4)) throw new Error(`x64-writer: unexpected displacement width ${dispW} in ${mn}`);
   }
-  return { bytes: a, dispOff, dispW, immOff, immW };
+  return { bytes: a, dispOff, dispW, immOff, immW, mem: dispClass > 0 || codes.some(isMemCode), imm: immClass >= 0 };
+}
+
+function isMemCode(c: number): boolean {
+  return c >= OP_MEM_BASE && c < OP_IMM_BASE;
 }
 
 function firstDiff(a: Uint8Array, b: Uint8Array, mn: string): number {
@@ -327,18 +335,23 @@ export class X64Writer {
   op(mn: string, a = 0, b = 0, c = 0): void {
     let cache = templates.get(mn);
     if (cache === undefined) templates.set(mn, (cache = new Map()));
-    const key = a + b * K1 + c * K2;
+    const key = c === 0 ? a + b * K1 : a + b * K1 + c * K2;
     let t = cache.get(key);
-    const usesMem = (a >= OP_MEM_BASE && a < OP_IMM_BASE) || (b >= OP_MEM_BASE && b < OP_IMM_BASE) || (c >= OP_MEM_BASE && c < OP_IMM_BASE);
-    const usesImm = a >= OP_IMM_BASE || b >= OP_IMM_BASE || c >= OP_IMM_BASE;
     if (t === undefined) {
+      const usesMem = isMemCode(a) || isMemCode(b) || isMemCode(c);
+      const usesImm = a >= OP_IMM_BASE || b >= OP_IMM_BASE || c >= OP_IMM_BASE;
       const codes = [a, b, c].filter((x) => x !== 0);
       t = buildTemplate(mn, codes, usesMem ? this.dispClass : 0, usesImm ? this.immClass : -1);
       cache.set(key, t);
     }
     const at = this.len;
-    this.bytes(t.bytes);
-    if (usesMem && t.dispOff >= 0) {
+    const tb = t.bytes;
+    const n = tb.length;
+    if (at + n > this.buf.length) this.ensure(n);
+    const buf = this.buf;
+    for (let k = 0; k < n; k++) buf[at + k] = tb[k]!;
+    this.len = at + n;
+    if (t.mem && t.dispOff >= 0) {
       const p = at + t.dispOff;
       if (this.memSym !== null) {
         // pc32: S + A - P where P is the field; the CPU adds the address of the instruction's end.
@@ -352,7 +365,7 @@ export class X64Writer {
         this.patch32(p, this.dispV);
       }
     }
-    if (usesImm) {
+    if (t.imm) {
       const p = at + t.immOff;
       switch (t.immW) {
         case 1: this.buf[p] = this.immLo; break;
@@ -423,7 +436,7 @@ export class X64Writer {
       const e = encs.find((x) => x.relWidth === width);
       if (e === undefined) throw new Error(`x64-writer: ${mn} has no rel${width * 8} form`);
       const f = e.fixups[0]!;
-      t = { bytes: e.bytes, dispOff: -1, dispW: 0, immOff: f.offset, immW: f.width };
+      t = { bytes: e.bytes, dispOff: -1, dispW: 0, immOff: f.offset, immW: f.width, mem: false, imm: false };
       cache.set(key, t);
     }
     return t;

@@ -17,14 +17,14 @@ import type { Bits } from "./values.js";
 
 const TWO32 = 4294967296;
 const PAGE = 4096;
-const RAM_BYTES = 320 * 1024 * 1024;
+const RAM_BYTES = 96 * 1024 * 1024;
 
 // Physical layout.
 const SHARED_PDPT = 0x1000;
 const SHARED_PD = 0x2000;
 const NO_MEMORY_PML4 = 0x3000;
 const SHARED_PHYS = 0x0100_0000;
-const SHARED_SIZE = 64 * 1024 * 1024;
+const SHARED_SIZE = 32 * 1024 * 1024;
 const DYN_START = SHARED_PHYS + SHARED_SIZE;
 
 // The shared region's virtual base (PML4 slot 1) and its parts.
@@ -33,12 +33,12 @@ const RUNTIME_CODE = 0x0;
 const HOST_DATA = 0x1000;
 const HOST_DATA_END = 0x100000;
 const CODE_AREA = 0x100000;
-const CODE_END = 0x1800000;
-const DATA_AREA = 0x1800000;
-const DATA_END = 0x3000000;
-const SAVE_STACK = 0x3000000;
-const STACK_BOTTOM = 0x3400000;
-const STACK_TOP = 0x3c00000;
+const CODE_END = 0x0a00000;
+const DATA_AREA = 0x0a00000;
+const DATA_END = 0x1400000;
+const SAVE_STACK = 0x1400000;
+const STACK_BOTTOM = 0x1500000;
+const STACK_TOP = 0x1900000;
 const STACK_RESERVE = 0x20000;
 
 /** The grow host call's port. */
