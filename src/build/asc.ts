@@ -67,6 +67,9 @@ export function ascArguments(entry: string, o: AscOptions): string[] {
     "--optimizeLevel", String(o.optimizeLevel),
     "--shrinkLevel", String(o.shrinkLevel),
     "--noColors",
+    // Keep the name section: the compiler turns it into the symbol map that
+    // `capos disasm`, traces and kernel backtraces name functions with.
+    "--debug",
   ];
   for (const u of o.use) args.push("--use", u);
   if (o.initialMemory > 0) args.push("--initialMemory", String(o.initialMemory));

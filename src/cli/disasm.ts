@@ -1,7 +1,7 @@
 // `capos disasm <file>`: prints the instructions of a raw binary or of the
 // executable sections (or segments) of an ELF file, with symbol names.
 import type { Command } from "commander";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { disassemble, type Bits } from "../toolchain/x64/disasm.js";
 import {
   EM_386, isElf, readElf, readRelocations, PF_X, PT_LOAD, R_386, R_X86_64, SHF_EXECINSTR, SHT_NOBITS, STT_FUNC, STT_NOTYPE,
@@ -12,6 +12,34 @@ import { parseAddress, parseBits } from "./asm.js";
 export interface DisasmCliOptions {
   base?: string;
   bits?: string;
+  /** A capos symbol map (the linker's `.map`); default: the `.map` beside an ELF file, if any. */
+  map?: string;
+}
+
+/**
+ * Reads a capos symbol map ("address size kind name [wasm function name]" per
+ * line, # comments): the wasm function name when present, else the symbol name.
+ */
+export function readSymbolMap(text: string): Map<bigint, string> {
+  const out = new Map<bigint, string>();
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#") || line.trim() === "") continue;
+    const [addr, , kind, name, ...wasmName] = line.trim().split(/\s+/);
+    if (addr === undefined || name === undefined || kind === "-") continue;
+    const label = wasmName.length > 0 && !wasmName[0]!.startsWith("$") ? wasmName.join(" ") : name;
+    out.set(BigInt("0x" + addr), label);
+  }
+  return out;
+}
+
+/** The symbol map to use: --map, or FILE.map / FILE-without-.elf.map beside an ELF. */
+function symbolMapFor(file: string, opts: DisasmCliOptions): Map<bigint, string> | null {
+  const candidates = opts.map !== undefined ? [opts.map] : [file.replace(/\.elf$/, "") + ".map", file + ".map"];
+  for (const c of candidates) {
+    if (existsSync(c)) return readSymbolMap(readFileSync(c, "utf8"));
+    if (opts.map !== undefined) throw new Error(`symbol map ${c} not found`);
+  }
+  return null;
 }
 
 function hex(v: bigint, width = 0): string {
@@ -72,14 +100,20 @@ export function runDisasm(file: string, opts: DisasmCliOptions): string {
   const bits = parseBits(opts.bits, elf.machine === EM_386 ? 32 : elf.bits);
   out.push(`${file}: ELF${elf.bits} ${elf.type === 1 ? "relocatable" : elf.type === 2 ? "executable" : `type ${elf.type}`}, ${bits}-bit code`);
   const code = elf.sections.filter((s) => (s.flags & SHF_EXECINSTR) !== 0 && s.type !== SHT_NOBITS);
+  // Executables: the linker's symbol map names compiled wasm functions.
+  const mapped = elf.type === 2 ? symbolMapFor(file, opts) : null;
+  const withMap = (symbols: Map<bigint, string>): Map<bigint, string> => {
+    if (mapped !== null) for (const [at, name] of mapped) symbols.set(at, name);
+    return symbols;
+  };
   if (code.length > 0) {
     for (const s of code) {
       // Relocatable objects place every section at 0: symbols are section offsets.
       out.push(`\nDisassembly of section ${s.name}:`);
-      printRange(out, bytes.subarray(s.offset, s.offset + s.size), s.addr, bits, elfSymbols(elf, s.index, 0n), relocationsOf(elf, s.index));
+      printRange(out, bytes.subarray(s.offset, s.offset + s.size), s.addr, bits, withMap(elfSymbols(elf, s.index, 0n)), relocationsOf(elf, s.index));
     }
   } else {
-    const symbols = elfSymbols(elf, null, 0n);
+    const symbols = withMap(elfSymbols(elf, null, 0n));
     for (const p of elf.segments.filter((x) => x.type === PT_LOAD && (x.flags & PF_X) !== 0)) {
       out.push(`\nDisassembly of segment at 0x${hex(p.vaddr)}:`);
       printRange(out, bytes.subarray(p.offset, p.offset + p.filesz), p.vaddr, bits, symbols);
@@ -95,6 +129,7 @@ export function registerDisasmCommand(program: Command): void {
     .argument("<file>", "raw binary or ELF file")
     .option("--base <addr>", "address of the first byte of a raw binary", "0")
     .option("--bits <n>", "code size: 16, 32 or 64 (default: 64, or from the ELF machine)")
+    .option("--map <file>", "capos symbol map naming wasm functions (default: the .map beside an ELF file)")
     .action((file: string, opts: DisasmCliOptions) => {
       process.stdout.write(runDisasm(file, opts));
     });
