@@ -8,6 +8,7 @@ import {
   STT_OBJECT, type ElfFile,
 } from "../toolchain/x64/elf-read.js";
 import { parseAddress, parseBits } from "./asm.js";
+import { parseSymbolMap } from "../toolchain/link/static-link.js";
 
 export interface DisasmCliOptions {
   base?: string;
@@ -17,17 +18,16 @@ export interface DisasmCliOptions {
 }
 
 /**
- * Reads a capos symbol map ("address size kind name [wasm function name]" per
- * line, # comments): the wasm function name when present, else the symbol name.
+ * The names a capos symbol map (the linker's format, parsed by parseSymbolMap)
+ * gives to code addresses: the wasm function name when the module had one,
+ * else the symbol name; untyped size-less symbols (absolute constants) are left out.
  */
 export function readSymbolMap(text: string): Map<bigint, string> {
   const out = new Map<bigint, string>();
-  for (const line of text.split("\n")) {
-    if (line.startsWith("#") || line.trim() === "") continue;
-    const [addr, , kind, name, ...wasmName] = line.trim().split(/\s+/);
-    if (addr === undefined || name === undefined || kind === "-") continue;
-    const label = wasmName.length > 0 && !wasmName[0]!.startsWith("$") ? wasmName.join(" ") : name;
-    out.set(BigInt("0x" + addr), label);
+  for (const s of parseSymbolMap(text)) {
+    if (s.kind === "" && s.size === 0) continue;
+    const label = s.wasmName !== null && !s.wasmName.startsWith("$") ? s.wasmName : s.name;
+    out.set(BigInt(s.addr), label);
   }
   return out;
 }

@@ -223,12 +223,13 @@ export function formatSymbolMap(img: StaticImage): string {
 }
 
 /** Parses a symbol map back (for `capos disasm` and traces). */
-export function parseSymbolMap(text: string): { addr: number; size: number; name: string; wasmName: string | null }[] {
-  const out: { addr: number; size: number; name: string; wasmName: string | null }[] = [];
+export function parseSymbolMap(text: string): { addr: number; size: number; kind: string; name: string; wasmName: string | null }[] {
+  const out: { addr: number; size: number; kind: string; name: string; wasmName: string | null }[] = [];
   for (const line of text.split("\n")) {
     if (line.startsWith("#") || line.trim() === "") continue;
-    const [a, s, , name, wasm] = line.split(" ");
-    out.push({ addr: parseInt(a!, 16), size: parseInt(s!, 16), name: name!, wasmName: wasm ?? null });
+    const [a, s, kind, name, wasm] = line.split(" ");
+    // kind "-" marks a symbol without a type (absolute constants, labels).
+    out.push({ addr: parseInt(a!, 16), size: parseInt(s!, 16), kind: kind === "-" ? "" : kind!, name: name!, wasmName: wasm ?? null });
   }
   return out;
 }
