@@ -2,7 +2,7 @@
 // single <-> double (cvtss2sd cvtsd2ss cvtps2pd cvtpd2ps) and packed dword <->
 // float (cvtdq2ps cvt(t)ps2dq cvtdq2pd cvt(t)pd2dq). MXCSR.RC rounds, the cvtt
 // forms truncate; out-of-range and NaN give the integer indefinite with IE.
-// The MMX-register forms (cvtpi2ps, cvtps2pi, ...) are not implemented (#UD).
+// The MMX-register forms (cvtpi2ps, cvtps2pi, ...) have no rows until the x87/MMX issue, so they raise #UD.
 import type { Cpu } from "../cpu.js";
 import type { ExecFn, Insn } from "../insn.js";
 import { defineRows, type RowSpec } from "../table.js";

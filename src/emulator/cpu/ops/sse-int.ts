@@ -3,7 +3,7 @@
 // min/max, averages, sums of differences, abs/sign, unpack/pack, shuffles,
 // shifts, blends, ptest, insert/extract, zero/sign extension, pmovmskb, and the
 // SSE4.2 string compares (pcmpestri/pcmpestrm/pcmpistri/pcmpistrm).
-// The MMX-register forms of these opcodes (no 66 prefix) are not implemented: #UD.
+// The MMX-register forms of these opcodes (no 66 prefix) have no rows until the x87/MMX issue, so they raise #UD.
 import type { Cpu } from "../cpu.js";
 import type { ExecFn, Insn } from "../insn.js";
 import { CF, OF, SF, ZF, setArithFlags } from "../flags.js";
