@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { EFER_SCE } from "../src/emulator/cpu/cpu.js";
 import { MachineStop } from "../src/emulator/cpu/fault.js";
-import { Guest, KCODE, UCODE, code } from "./cpu-system-harness.js";
+import { Guest, KCODE, UCODE } from "./cpu-system-harness.js";
 
 const COUNTER = 0x4000;
 const SKIP = 0x310000;
@@ -28,26 +28,26 @@ function garbageGuest(seed: number, userCs: number): Guest {
   const g = new Guest();
   g.enterLongMode();
   g.cpu.efer &= ~EFER_SCE; // no SYSCALL entry point: it must raise #UD
-  g.load(SKIP, code([
-    "48 ff 04 25 00 40 00 00", // inc qword ptr [0x4000]
-    "48 83 04 24 01", // add qword ptr [rsp], 1          (skip one byte)
-    "48 cf", // iretq
-  ]));
-  g.load(SKIP_WITH_ERROR, code([
-    "48 83 c4 08", // add rsp, 8                         (drop the error code)
-    "48 ff 04 25 00 40 00 00", // inc qword ptr [0x4000]
-    "48 83 04 24 01", // add qword ptr [rsp], 1
-    "48 cf", // iretq
-  ]));
+  g.loadAsm(SKIP, `
+    inc qword ptr [${COUNTER}]
+    add qword ptr [rsp], 1                      # skip one byte
+    iretq
+  `);
+  g.loadAsm(SKIP_WITH_ERROR, `
+    add rsp, 8                                  # drop the error code
+    inc qword ptr [${COUNTER}]
+    add qword ptr [rsp], 1
+    iretq
+  `);
   for (let v = 0; v < 256; v++) g.gate64(v, HAS_ERROR_CODE.has(v) ? SKIP_WITH_ERROR : SKIP, { ist: v === 8 ? 1 : 0 });
-  g.load(KCODE, code([
-    "6a 2b", // push 0x2b
-    "68 00 30 20 00", // push 0x203000
-    "68 02 02 00 00", // push 0x202
-    `6a ${userCs.toString(16)}`, // push userCs
-    "68 00 00 20 00", // push 0x200000
-    "48 cf", // iretq
-  ]));
+  g.loadAsm(KCODE, `
+    push SEL_UDATA
+    push USTACK_TOP
+    push 0x202
+    push ${userCs}
+    push UCODE
+    iretq
+  `);
   const next = prng(seed);
   const bytes = new Uint8Array(4096);
   for (let k = 0; k < bytes.length; k++) bytes[k] = next();

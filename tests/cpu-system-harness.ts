@@ -1,12 +1,13 @@
 // Test-only machine for the system tests: RAM + CPU with attachSystem(), a debug
 // port that records writes, and builders for the GDT, 64-bit IDT, TSS and an
-// identity-mapped 4-level page table. Guest code is written as Intel-syntax
-// assembly with its bytes beside it (hand-checked listings; the project assembler
-// will replace them), one instruction per string: "hex bytes", // intel syntax
+// identity-mapped 4-level page table. Guest code is Intel-syntax source assembled
+// at test time by the project assembler (src/toolchain/x64), with the layout and
+// selector constants below predefined as assembler constants.
 import { Cpu, CR0_PE, CR0_PG, CR0_WP, CR4_PAE, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, RUN_HALT } from "../src/emulator/cpu/cpu.js";
 import { attachSystem } from "../src/emulator/cpu/interrupts.js";
 import { MODE_64, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from "../src/emulator/cpu/insn.js";
 import { PhysicalMemory } from "../src/emulator/memory/phys.js";
+import { assemble } from "../src/toolchain/x64/index.js";
 
 // Physical (= linear, identity-mapped) layout.
 export const GDT = 0x1000;
@@ -41,11 +42,29 @@ export const TSS_LIMIT = 0x68 + 0x2000;
 
 export const PORT_DEBUG = 0xe9;
 
-/** "aa bb cc" strings (comments hold the Intel syntax) → bytes. */
-export function code(lines: string[]): Uint8Array {
-  const bytes: number[] = [];
-  for (const l of lines) for (const h of l.trim().split(/\s+/)) if (h !== "") bytes.push(parseInt(h, 16));
-  return Uint8Array.from(bytes);
+/** The constants guest sources may name (`push SEL_UDATA`, `mov rax, qword ptr [UDATA]`). */
+const ASM_CONSTANTS: Record<string, number> = {
+  GDT, IDT, TSS, PML4, PDPT, PD, PT, IST1_TOP, RSP0_TOP, KSTACK_TOP, KCODE, UCODE, UDATA, USTACK_TOP, HANDLERS,
+  SEL_CODE32, SEL_KCODE, SEL_KDATA, SEL_UCODE32, SEL_UDATA, SEL_UCODE, SEL_TSS, SEL_NOT_PRESENT, PORT_DEBUG,
+};
+const ASM_PRELUDE = [
+  ".intel_syntax noprefix",
+  ...Object.entries(ASM_CONSTANTS).map(([name, value]) => `.equ ${name}, 0x${value.toString(16)}`),
+  "",
+].join("\n");
+
+/** An assembled guest program: its bytes and the address of each of its labels. */
+export interface Program {
+  bytes: Uint8Array;
+  labels: Map<string, number>;
+}
+
+/** Assembles Intel-syntax guest code placed at `origin`, starting in `bits`-bit mode. */
+export function asm(source: string, origin: number, bits: 16 | 32 | 64 = 64): Program {
+  const { bytes, symbols } = assemble(ASM_PRELUDE + source, { bits, origin, file: `guest@0x${origin.toString(16)}` });
+  const labels = new Map<string, number>();
+  for (const [name, value] of symbols) if (!(name in ASM_CONSTANTS)) labels.set(name, value);
+  return { bytes, labels };
 }
 
 /** Segment descriptor halves from base, limit (20-bit, before G scaling) and the 16-bit attribute word. */
@@ -63,6 +82,8 @@ export class Guest {
   readonly debug: number[] = [];
   /** Every port write: [port, size, value]. */
   readonly writes: [number, number, number][] = [];
+  /** Labels of every program loaded with loadAsm (names are unique across them). */
+  readonly labels = new Map<string, number>();
 
   constructor() {
     attachSystem(this.cpu);
@@ -78,6 +99,24 @@ export class Guest {
   load(addr: number, bytes: Uint8Array): void {
     this.mem.ram.set(bytes, addr);
     this.cpu.notifyRamWritten(addr, bytes.length);
+  }
+
+  /** Assembles `source` at `origin` and loads it there; its labels join `labels`. */
+  loadAsm(origin: number, source: string, bits: 16 | 32 | 64 = 64): Program {
+    const program = asm(source, origin, bits);
+    for (const [name, value] of program.labels) {
+      if (this.labels.has(name)) throw new Error(`label ${name} defined by two guest programs`);
+      this.labels.set(name, value);
+    }
+    this.load(origin, program.bytes);
+    return program;
+  }
+
+  /** Address of a label of a loaded program (an unknown name is an error, not undefined). */
+  label(name: string): number {
+    const value = this.labels.get(name);
+    if (value === undefined) throw new Error(`no guest label ${name}`);
+    return value;
   }
 
   w32(addr: number, v: number): void { this.dv.setUint32(addr, v >>> 0, true); }
@@ -224,3 +263,22 @@ export class Guest {
     return (BigInt(this.cpu.r[2 * n + 1]! >>> 0) << 32n) | BigInt(this.cpu.r[2 * n]! >>> 0);
   }
 }
+
+/** A long-mode guest (see enterLongMode) with `kernel` at KCODE and optional `user` code at UCODE. */
+export function longGuest(kernel: string, user?: string): Guest {
+  const g = new Guest();
+  g.enterLongMode();
+  g.loadAsm(KCODE, kernel);
+  if (user !== undefined) g.loadAsm(UCODE, user);
+  return g;
+}
+
+/** Kernel snippet: enter ring 3 at UCODE with RSP = USTACK_TOP, IF = 1. */
+export const TO_RING3 = `
+  push SEL_UDATA
+  push USTACK_TOP
+  push 0x202
+  push SEL_UCODE
+  push UCODE
+  iretq
+`;
