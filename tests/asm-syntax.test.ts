@@ -133,6 +133,12 @@ describe("expressions, labels and symbols", () => {
       .toBe("07" + "09" + "11" + "ff" + "ff" + "41" + "0a" + "02" + "05" + "08" + "03" + "1f");
   });
 
+  it("ends a closed character literal at its quote, so ';' and '#' after it still work", () => {
+    expect(hex("mov al, 'Y'; out 0xe9, al")).toBe("b059" + "e6e9");
+    expect(hex(".byte 'a', 'b'; nop # comment 'x")).toBe("6162" + "90");
+    expect(hex(".byte 'a' # trailing comment")).toBe("61");
+  });
+
   it("defines constants with .equ, .set and =, and numeric local labels", () => {
     expect(hex(".equ A, 3\n.set B, A*2\nC = B+1\n.byte A, B, C")).toBe("030607");
     expect(hex("1: jmp 1f\n1: jmp 1b\n2: jmp 2b")).toBe("eb00ebfeebfe");

@@ -145,7 +145,12 @@ function splitStatements(line: string): { text: string; col: number }[] {
       continue;
     }
     if (c === '"') { quote = c; continue; }
-    if (c === "'") { i += line[i + 1] === "\\" ? 2 : 1; continue; }
+    if (c === "'") {
+      // A character literal: GNU's 'c form, with an optional closing quote ('c').
+      i += line[i + 1] === "\\" ? 2 : 1;
+      if (line[i + 1] === "'") i++;
+      continue;
+    }
     if (c === "#" || (c === "/" && line[i + 1] === "/")) break;
     if (c === ";") { out.push({ text: line.slice(start, i), col: start + 1 }); start = i + 1; }
   }
