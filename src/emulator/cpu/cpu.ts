@@ -4,7 +4,7 @@
 // 64-bit values are pairs of 32-bit halves; RIP is a double holding the canonical
 // signed address (exact: canonical addresses fit in 48 bits).
 import { decode, type CodeSource } from "./decode.js";
-import { CPU_FAULT, EXC_GP, EXC_PF, EXC_SS, EXC_UD, PF_I, PF_U, PF_W, MachineStop } from "./fault.js";
+import { CPU_FAULT, EXC_AC, EXC_GP, EXC_PF, EXC_SS, EXC_UD, PF_I, PF_U, PF_W, MachineStop } from "./fault.js";
 import { AC, FOP_NONE, IF, materializeFlags } from "./flags.js";
 import { Insn, MODE_16, MODE_32, MODE_64, NO_REG, R8_HIGH_BASE, REP_NONE, SEG_CS, SEG_FS, SEG_SS, type ExecFn } from "./insn.js";
 import type { PhysicalMemory } from "../memory/phys.js";
@@ -120,6 +120,12 @@ export class Cpu {
   readonly tlbPerm = new Int32Array(TLB_SIZE);
   readonly tlbGlobal = new Uint8Array(TLB_SIZE);
   tlbHasLarge = false;
+  /**
+   * Alignment checking is active (CPL 3, CR0.AM and RFLAGS.AC): TLB entries are
+   * then filled without user bits, so every user data access takes the slow
+   * path, which raises #AC for a misaligned operand. The fast path pays nothing.
+   */
+  alignCheck = false;
   /** Permission bits required for data reads/writes and fetches at the current CPL/AC. */
   needR = P_RS;
   needW = P_WS;
@@ -401,6 +407,7 @@ export class Cpu {
       this.rhi = this.dv.getInt32(p + 4, true);
       return this.dv.getInt32(p, true);
     }
+    if (this.alignCheck) this.checkAlignment(lo, 8, this.needR);
     const hi2 = lo >>> 0 > 0xfffffffb ? hi + 1 : hi;
     const vlo = this.readSlow(lo, hi, 4, this.needR);
     const vhi = this.readSlow((lo + 4) | 0, hi2, 4, this.needR);
@@ -444,6 +451,7 @@ export class Cpu {
       return;
     }
     // Check every byte is writable before changing anything (no partial writes on a fault).
+    if (this.alignCheck) this.checkAlignment(lo, 8, this.needW);
     const hi2 = lo >>> 0 > 0xfffffffb ? hi + 1 : hi;
     this.probeWrite(lo, hi, 8);
     this.writeSlow(lo, hi, 4, vlo, this.needW);
@@ -470,6 +478,7 @@ export class Cpu {
 
   /** Byte-by-byte slow read: page-crossing, MMIO, TLB misses. */
   readSlow(lo: number, hi: number, size: number, need: number): number {
+    if (this.alignCheck) this.checkAlignment(lo, size, need);
     const off = lo & 0xfff;
     if (off + size <= 0x1000) {
       const p = this.translate(lo, hi, ACC_READ, need);
@@ -493,6 +502,7 @@ export class Cpu {
   }
 
   writeSlow(lo: number, hi: number, size: number, v: number, need: number): void {
+    if (this.alignCheck) this.checkAlignment(lo, size, need);
     const off = lo & 0xfff;
     if (off + size <= 0x1000) {
       const p = this.translate(lo, hi, ACC_WRITE, need);
@@ -524,6 +534,11 @@ export class Cpu {
     this.mem.write(p, size, v);
   }
 
+  /** #AC(0) for a misaligned user data access while alignment checking is active. */
+  private checkAlignment(lo: number, size: number, need: number): void {
+    if ((need & (P_RU | P_WU)) !== 0 && (lo & (size - 1)) !== 0) this.fault(EXC_AC, 0);
+  }
+
   /** Drops cached decodes of a physical page (its bytes changed). */
   invalidateCode(page: number): void {
     this.codePage[page] = 0;
@@ -540,6 +555,11 @@ export class Cpu {
 
   /** Recomputes the TLB permission masks for the current CPL, AC and SMAP. */
   updateAccessRights(): void {
+    const align = this.cpl === 3 && (this.cr0 & CR0_AM) !== 0 && (this.flags & AC) !== 0;
+    if (align !== this.alignCheck) {
+      this.alignCheck = align;
+      this.flushTlb(true);
+    }
     if (this.cpl === 3) {
       this.needR = P_RU;
       this.needW = P_WU;

@@ -214,6 +214,8 @@ function fill(cpu: Cpu, lo: number, hi: number, pageBase: number, perm: number, 
   }
   let p = perm;
   if (!dirty || cpu.codePage[page] !== 0) p &= ~P_WRITE_BITS;
+  // Alignment checking: user data accesses must reach the slow path (Cpu.checkAlignment).
+  if (cpu.alignCheck) p &= ~(P_RU | P_WU);
   cpu.tlbTagLo[e] = lo & -4096;
   cpu.tlbTagHi[e] = hi;
   cpu.tlbPhys[e] = pageBase;

@@ -11,6 +11,7 @@ import "./move.js";
 import "./stack.js";
 import "./string.js";
 import "./branch.js";
+import "./bound.js";
 import "./control.js";
 import "./misc.js";
 import "./io.js";
