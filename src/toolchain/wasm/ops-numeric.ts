@@ -214,6 +214,21 @@ function fold32(mn: string, a: number, b: number): number | null {
   }
 }
 
+/**
+ * Constant folding of an i32 binary operator: when both operands on top of the
+ * abstract stack are constants, replaces them with `fold(a, b)` and returns true.
+ */
+function foldConstPair(fc: FunctionCompiler, t: ValType, fold: (a: number, b: number) => number): boolean {
+  const st = fc.st;
+  const a = st.sp - 2;
+  const b = st.sp - 1;
+  if (t !== I32 || !isConst(fc, a) || !isConst(fc, b)) return false;
+  const v = fold(st.lo[a]!, st.lo[b]!);
+  st.drop(2);
+  st.pushConst(I32, v, 0);
+  return true;
+}
+
 function fitsImm32(fc: FunctionCompiler, i: number): boolean {
   const st = fc.st;
   return st.kind[i] === K_CONST && (st.type(i) === I32 || st.hi[i] === (st.lo[i]! >> 31));
@@ -229,12 +244,7 @@ function intBinary(fc: FunctionCompiler, t: ValType, mn: string, commutative: bo
   const s = sizeOf(t);
   let a = st.sp - 2;
   let b = st.sp - 1;
-  if (t === I32 && isConst(fc, a) && isConst(fc, b)) {
-    const v = fold32(mn, st.lo[a]!, st.lo[b]!)!;
-    st.drop(2);
-    st.pushConst(I32, v, 0);
-    return;
-  }
+  if (foldConstPair(fc, t, (x, y) => fold32(mn, x, y)!)) return;
   // add of two non-register operands (locals, constants): one lea into a fresh register.
   if (mn === "add" && st.kind[a] !== K_REG && st.kind[b] !== K_REG) {
     let ra = st.gprOf(a), rb = st.gprOf(b);
@@ -265,12 +275,7 @@ function shift(fc: FunctionCompiler, t: ValType, mn: string): void {
   const s = sizeOf(t);
   const a = st.sp - 2;
   const b = st.sp - 1;
-  if (t === I32 && isConst(fc, a) && isConst(fc, b)) {
-    const v = fold32(mn, st.lo[a]!, st.lo[b]!)!;
-    st.drop(2);
-    st.pushConst(I32, v, 0);
-    return;
-  }
+  if (foldConstPair(fc, t, (x, y) => fold32(mn, x, y)!)) return;
   if (isConst(fc, b)) {
     const count = st.lo[b]! & (s * 8 - 1);
     const dst = st.toReg(a);
@@ -473,12 +478,7 @@ function intCompare(fc: FunctionCompiler, t: ValType, cc: number): void {
   const s = sizeOf(t);
   let a = st.sp - 2;
   let b = st.sp - 1;
-  if (t === I32 && isConst(fc, a) && isConst(fc, b)) {
-    const v = evalCC(cc, st.lo[a]!, st.lo[b]!) ? 1 : 0;
-    st.drop(2);
-    st.pushConst(I32, v, 0);
-    return;
-  }
+  if (foldConstPair(fc, t, (x, y) => (evalCC(cc, x, y) ? 1 : 0))) return;
   if (isConst(fc, a) && !isConst(fc, b)) { [a, b] = [b, a]; cc = SWAP_CC[cc]!; }
   let ra = st.gprOf(a);
   // The first operand must be a register or memory; two memory operands are not encodable.
